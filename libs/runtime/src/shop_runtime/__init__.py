@@ -1,0 +1,1 @@
+"""Shared runtime plumbing for the services."""
