@@ -1,0 +1,1 @@
+"""orders domain: aggregates, value objects and domain errors. Imports no I/O library (import-linter)."""
