@@ -1,0 +1,1 @@
+"""analytics adapters: ClickHouse (chDB or server) client, schema, events sink, report queries."""

@@ -1,0 +1,1 @@
+"""analytics application layer: the projector feeding the store, reports, clickstream ingestion."""
