@@ -1,1 +1,4 @@
-"""inventory domain: aggregates, value objects and domain errors. Imports no I/O library (import-linter)."""
+"""inventory domain: aggregates, value objects and domain errors.
+
+Imports no I/O library (import-linter).
+"""

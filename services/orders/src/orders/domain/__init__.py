@@ -1,1 +1,4 @@
-"""orders domain: aggregates, value objects and domain errors. Imports no I/O library (import-linter)."""
+"""orders domain: aggregates, value objects and domain errors.
+
+Imports no I/O library (import-linter).
+"""

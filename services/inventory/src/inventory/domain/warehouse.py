@@ -1,0 +1,93 @@
+"""Warehouse: a place that holds stock. Small on purpose: stock lives in `StockItem`."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from eventsourcing.domain import event
+from shop_contracts.ids import derived_id
+from shop_runtime.aggregate import TenantAggregate
+
+from inventory.domain.errors import InventoryError
+from inventory.domain.outcome import Outcome
+
+__all__ = ["InvalidWarehouse", "Warehouse", "normalized_code"]
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")
+
+
+class InvalidWarehouse(InventoryError):
+    status = 422
+    code = "invalid_warehouse"
+
+
+def normalized_code(code: str) -> str:
+    """The stored form of a warehouse code (upper-case); use it before `Warehouse.create_id`."""
+    code = code.strip().upper()
+    if not _CODE.match(code):
+        raise InvalidWarehouse("a warehouse code is 1 to 50 letters, digits, '-' or '_'")
+    return code
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise InvalidWarehouse("a warehouse name is 1 to 255 characters")
+    return name
+
+
+class Warehouse(TenantAggregate):
+    """Events: ``Registered(code, name)``, ``Renamed(name)``, ``Deactivated``, ``Reactivated``.
+
+    ``code`` (e.g. ``"BLR-1"``, stored upper-case) never changes and makes the id:
+    ``derived_id(derived_id(tenant_id, "warehouse"), code)``, so a second registration of a code
+    collides in the event store (a retried request cannot make a twin). An inactive warehouse
+    keeps its stock but the application leaves its stock items out of new reservations.
+    """
+
+    @staticmethod
+    def create_id(tenant_id: UUID, code: str) -> UUID:
+        return derived_id(derived_id(tenant_id, "warehouse"), code)
+
+    @classmethod
+    def register(cls, tenant_id: UUID, code: str, name: str) -> Warehouse:
+        code = normalized_code(code)
+        return cls(tenant_id=tenant_id, code=code, name=_checked_name(name))
+
+    @event("Registered")
+    def __init__(self, tenant_id: UUID, code: str, name: str) -> None:
+        self.code = code
+        self.name = name
+        self.active = True
+
+    def rename(self, name: str) -> Outcome:
+        name = _checked_name(name)
+        if name == self.name:
+            return Outcome.DUPLICATE
+        self._renamed(name=name)
+        return Outcome.APPLIED
+
+    def deactivate(self) -> Outcome:
+        if not self.active:
+            return Outcome.DUPLICATE
+        self._deactivated()
+        return Outcome.APPLIED
+
+    def reactivate(self) -> Outcome:
+        if self.active:
+            return Outcome.DUPLICATE
+        self._reactivated()
+        return Outcome.APPLIED
+
+    @event("Renamed")
+    def _renamed(self, name: str) -> None:
+        self.name = name
+
+    @event("Deactivated")
+    def _deactivated(self) -> None:
+        self.active = False
+
+    @event("Reactivated")
+    def _reactivated(self) -> None:
+        self.active = True
