@@ -1,1 +1,4 @@
-"""catalog domain: aggregates, value objects and domain errors. Imports no I/O library (import-linter)."""
+"""catalog domain: aggregates, value objects and domain errors.
+
+Imports no I/O library (import-linter).
+"""

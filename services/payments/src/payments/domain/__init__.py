@@ -1,1 +1,4 @@
-"""payments domain: aggregates, value objects and domain errors. Imports no I/O library (import-linter)."""
+"""payments domain: aggregates, value objects and domain errors.
+
+Imports no I/O library (import-linter).
+"""

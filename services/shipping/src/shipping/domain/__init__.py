@@ -1,1 +1,4 @@
-"""shipping domain: aggregates, value objects and domain errors. Imports no I/O library (import-linter)."""
+"""shipping domain: aggregates, value objects and domain errors.
+
+Imports no I/O library (import-linter).
+"""

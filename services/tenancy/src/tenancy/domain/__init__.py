@@ -1,1 +1,4 @@
-"""tenancy domain: aggregates, value objects and domain errors. Imports no I/O library (import-linter)."""
+"""tenancy domain: aggregates, value objects and domain errors.
+
+Imports no I/O library (import-linter).
+"""
