@@ -1,9 +1,11 @@
 # The single entry point. README names two commands: `make run` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 PYTEST_ARGS ?=
+# Every process started by make (services, migrations, tests) gets the local stack's addresses and
+# local-only credentials from this one file; real deployments set the same names in their environment.
+STACK_ENV := set -a; source deploy/local/stack.env; set +a;
 
 .PHONY: help install infra-up infra-down infra-status migrate run stop test test-unit lint format contracts bench clean-stack
 
@@ -26,7 +28,7 @@ infra-status:
 	@bash deploy/local/infra.sh status
 
 migrate: infra-up
-	@$(PY) -m shop_runtime.migrate_all
+	@$(STACK_ENV) $(PY) -m shop_runtime.migrate_all
 
 run: migrate
 	@bash deploy/local/services.sh up
@@ -52,13 +54,13 @@ contracts: install
 	$(PY) -m shop_contracts.asyncapi generate
 
 test-unit: install
-	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+	$(STACK_ENV) $(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
 test: infra-up lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(STACK_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: migrate
-	$(PY) -m bench
+	$(STACK_ENV) $(PY) -m bench
 
 clean-stack: infra-down
 	rm -rf .stack

@@ -3,8 +3,11 @@
 # background roles), each on 127.0.0.1, logs and pid files under .stack/. Usage: services.sh up|down|status
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# Every variable of stack.env (addresses, local-only credentials and secrets) reaches the services.
+set -a
 # shellcheck source=stack.env
 source "$REPO/deploy/local/stack.env"
+set +a
 RUN_DIR="$STACK_DIR/run"
 LOG_DIR="$STACK_DIR/logs"
 mkdir -p "$RUN_DIR" "$LOG_DIR"
@@ -21,9 +24,8 @@ up() {
     if alive "$s" && healthy "$s"; then continue; fi
     (
       cd "$REPO"
-      export SERVICE_NAME="$s" POSTGRES_HOST POSTGRES_PORT POSTGRES_USER POSTGRES_PASSWORD \
-        POSTGRES_OWNER_USER POSTGRES_OWNER_PASSWORD REDIS_URL KAFKA_BOOTSTRAP_SERVERS OPENSEARCH_URL \
-        CLICKHOUSE_PATH="$STACK_DIR/chdb" JWKS_URL="http://127.0.0.1:$TENANCY_PORT/.well-known/jwks.json"
+      export SERVICE_NAME="$s" CLICKHOUSE_PATH="$STACK_DIR/chdb" \
+        JWKS_URL="http://127.0.0.1:$TENANCY_PORT/.well-known/jwks.json"
       nohup "$PY" -m shop_runtime.entrypoint --service "$s" --port "$(port_of "$s")" \
         >>"$LOG_DIR/$s.log" 2>&1 &
       echo $! >"$RUN_DIR/$s.pid"

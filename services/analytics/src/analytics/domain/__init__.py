@@ -1,1 +1,3 @@
-"""analytics domain: aggregates, value objects and domain errors. Imports no I/O library (import-linter)."""
+"""analytics domain: value objects and domain errors.
+
+Imports no I/O library (import-linter)."""

@@ -1,0 +1,1 @@
+"""How analytics listens to the bus: every public topic into the ClickHouse store."""
