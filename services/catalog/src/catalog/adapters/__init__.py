@@ -1,0 +1,1 @@
+"""catalog adapters: OpenSearch product search (index, projector, queries)."""
