@@ -25,7 +25,8 @@ def build(settings: ServiceSettings) -> ServiceDefinition:
     The client is opened in `resources`, once per process: the embedded engine (chDB) admits one
     process per data path, so the API and the projector of this process share it.
     """
-    components = AnalyticsComponents(clickstream=ClickstreamProducer(settings.kafka_servers))
+    producer = ClickstreamProducer(settings.kafka_servers)
+    components = AnalyticsComponents(clickstream=producer)
 
     @asynccontextmanager
     async def resources() -> AsyncIterator[None]:
@@ -35,11 +36,11 @@ def build(settings: ServiceSettings) -> ServiceDefinition:
             sink = ClickHouseEventsSink(client)
             components.reports = AnalyticsReports(ClickHouseReportQueries(client), sink)
             components.projector = AnalyticsProjector(sink, ROLLUP_EVENT_TYPES)
-            await components.clickstream.start()
+            await producer.start()
             try:
                 yield
             finally:
-                await components.clickstream.stop()
+                await producer.stop()
         finally:
             client.close()
 

@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from shop_runtime.http import create_app
 from shop_runtime.settings import ServiceSettings
 
-from analytics.adapters.clickstream_producer import ClickstreamProducer
 from analytics.api.routes import router
+from analytics.application.ports import ClickstreamPublisher
 from analytics.application.projector import AnalyticsProjector
 from analytics.application.reports import AnalyticsReports
 
@@ -20,7 +20,7 @@ from analytics.application.reports import AnalyticsReports
 class AnalyticsComponents:
     """What the process opens once (bootstrap resources) and the API and workers share."""
 
-    clickstream: ClickstreamProducer
+    clickstream: ClickstreamPublisher
     reports: AnalyticsReports | None = None
     projector: AnalyticsProjector | None = None
 

@@ -59,3 +59,9 @@ class ReportQueries(Protocol):
         date_to: date,
         event_types: Sequence[str] | None = None,
     ) -> list[EventCount]: ...
+
+
+class ClickstreamPublisher(Protocol):
+    """Where accepted clicks go (Kafka in production); returns once they are durable."""
+
+    async def send(self, envelopes: Sequence[Envelope]) -> None: ...
