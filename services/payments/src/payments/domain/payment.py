@@ -203,6 +203,7 @@ class Payment(TenantAggregate):
         self._captured_total = Decimal(0)
         self._refunded_total = Decimal(0)
         self._transactions: dict[UUID, PaymentTransaction] = {}
+        self._order_cancel_reason: str | None = None
 
     # -- queries -----------------------------------------------------------------------------------
 
@@ -355,6 +356,68 @@ class Payment(TenantAggregate):
             requested_at=_moment(at),
         )
         return self._transactions[txn_id]
+
+    # -- commands without a provider call --------------------------------------------------------
+
+    def reject(
+        self, *, failure_code: str, message: str | None = None, at: datetime | None = None
+    ) -> bool:
+        """Fail a pending payment before anything is asked of the provider (e.g. the order carries
+        no payment method). False, and nothing recorded, if the payment is no longer pending or an
+        authorization is already on its way to the provider."""
+        if not failure_code:
+            raise InvalidPaymentCommand("failure_code must not be empty")
+        if self.status is not PaymentStatus.PENDING or self._transactions:
+            return False
+        self._rejected(
+            order_id=self.order_id,
+            amount=self._amount,
+            currency=self.currency,
+            provider=self.provider,
+            failure_code=failure_code[:_MAX_MESSAGE_LENGTH],
+            message=message[:_MAX_MESSAGE_LENGTH] if message else None,
+            failed_at=_moment(at),
+        )
+        return True
+
+    def note_order_cancelled(self, *, reason: str, at: datetime | None = None) -> bool:
+        """Remember that the order was cancelled while an operation waits for the provider, so the
+        money is released (void or refund) once the answer is recorded. False if already noted."""
+        if self.order_cancelled:
+            return False
+        self._order_cancellation_noted(reason=reason[:_MAX_MESSAGE_LENGTH], noted_at=_moment(at))
+        return True
+
+    @property
+    def order_cancelled(self) -> bool:
+        return self._order_cancel_reason is not None
+
+    @property
+    def order_cancel_reason(self) -> str | None:
+        return self._order_cancel_reason
+
+    @property
+    def pending_transaction(self) -> PaymentTransaction | None:
+        """The operation waiting for the provider, if any (refunds aside, at most one)."""
+        return next((t for t in self._transactions.values() if t.is_pending), None)
+
+    @event("Rejected")
+    def _rejected(
+        self,
+        order_id: UUID,
+        amount: Decimal,
+        currency: str,
+        provider: str,
+        failure_code: str,
+        message: str | None,
+        failed_at: datetime,
+    ) -> None:
+        self.status = PaymentStatus.FAILED
+        self.failure_code = failure_code
+
+    @event("OrderCancellationNoted")
+    def _order_cancellation_noted(self, reason: str, noted_at: datetime) -> None:
+        self._order_cancel_reason = reason
 
     # -- command: record the provider's answer -----------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""payments adapters: read models, projector, webhook log, provider worker."""

@@ -1,0 +1,1 @@
+"""HTTP API of the payments service: routers, request/response models, dependencies."""

@@ -1,0 +1,1 @@
+"""payments application layer: commands, queries, policies, the provider-call step."""

@@ -1,0 +1,1 @@
+"""Processes of the payments service (api; relay, consumer and projector to come)."""

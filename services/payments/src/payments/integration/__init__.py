@@ -1,0 +1,1 @@
+"""payments integration: aggregate events → contracts (outbound), contracts → policies (inbound)."""
