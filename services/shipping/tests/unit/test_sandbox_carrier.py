@@ -66,10 +66,10 @@ def test_the_signature_scheme_is_hmac_sha256_over_timestamp_dot_body():
     "body",
     [
         b"{}",
-        b'{"reference": "not-a-uuid", "status": "delivered", "occurred_at": "x", "event_id": "e"}',
-        b'{"reference": "6f1c1f4e-0d5c-4a5e-9b55-1c6c8d7e1a00", "status": "teleported",'
+        b'{"reference": "not-a-uuid", "code": "delivered", "occurred_at": "x", "event_id": "e"}',
+        b'{"reference": "6f1c1f4e-0d5c-4a5e-9b55-1c6c8d7e1a00", "code": "teleported",'
         b' "occurred_at": "2025-01-01T00:00:00+00:00", "event_id": "e"}',
-        b'{"reference": "6f1c1f4e-0d5c-4a5e-9b55-1c6c8d7e1a00", "status": "delivered",'
+        b'{"reference": "6f1c1f4e-0d5c-4a5e-9b55-1c6c8d7e1a00", "code": "delivered",'
         b' "occurred_at": "2025-01-01T00:00:00", "event_id": "e"}',
     ],
 )

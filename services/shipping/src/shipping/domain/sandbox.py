@@ -23,6 +23,7 @@ from shipping.domain.tracking import TrackingCode, TrackingUpdate
 from shipping.domain.webhooks import SIGNATURE_HEADER, sign_webhook
 
 __all__ = [
+    "CODE_ALIASES",
     "DEFAULT_SANDBOX_WEBHOOK_SECRET",
     "SANDBOX_CARRIER",
     "SandboxCarrier",
@@ -33,6 +34,9 @@ __all__ = [
 
 SANDBOX_CARRIER = "sandbox"
 DEFAULT_SANDBOX_WEBHOOK_SECRET = b"whsec_sandbox_carrier_not_secret"
+# Carrier words for a normalized code: the return-to-origin delivery is "returned_to_origin" in the
+# public webhook API (the shipment status it leads to) and "rto_delivered" in `TrackingCode`.
+CODE_ALIASES: dict[str, str] = {"returned_to_origin": TrackingCode.RTO_DELIVERED.value}
 _TRACKING_URL = "https://sandbox-carrier.invalid/track/{}"
 _LABEL_URL = "https://sandbox-carrier.invalid/labels/{}.pdf"
 
@@ -87,12 +91,12 @@ class SandboxCarrier:
         payload: dict[str, Any] = {
             "event_id": event_id,
             "reference": str(shipment_id),
-            "awb": tracking_number,
-            "status": code.value,
+            "tracking_number": tracking_number,
+            "code": code.value,
             "occurred_at": occurred_at.isoformat(),
             "location": location,
             "description": description,
-            "ndr_reason": reason_code,
+            "reason_code": reason_code,
         }
         body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         headers = {
@@ -118,11 +122,19 @@ def _optional_str(payload: dict[str, Any], key: str) -> str | None:
 
 
 def parse_sandbox_tracking(body: bytes) -> SandboxTracking:
-    """Read a (verified) sandbox tracking callback."""
+    """Read a (verified) sandbox tracking callback.
+
+    Body: ``{event_id, reference (the shipment id), tracking_number?, code, occurred_at,
+    reason_code?, location?, description?}``; ``code`` is a `TrackingCode` value or an alias of
+    `CODE_ALIASES` (``returned_to_origin``: the parcel is back at the origin warehouse).
+    """
     try:
         payload = json.loads(body)
+        if not isinstance(payload, dict):
+            raise TypeError("not an object")
         shipment_id = UUID(payload["reference"])
-        code = TrackingCode(payload["status"])
+        raw_code = payload["code"]
+        code = TrackingCode(CODE_ALIASES.get(raw_code) or raw_code)
         occurred_at = datetime.fromisoformat(payload["occurred_at"])
         event_id = payload["event_id"]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -134,10 +146,10 @@ def parse_sandbox_tracking(body: bytes) -> SandboxTracking:
             carrier_event_id=event_id,
             code=code,
             occurred_at=occurred_at,
-            tracking_number=_optional_str(payload, "awb"),
+            tracking_number=_optional_str(payload, "tracking_number"),
             location=_optional_str(payload, "location"),
             description=_optional_str(payload, "description"),
-            reason_code=_optional_str(payload, "ndr_reason"),
+            reason_code=_optional_str(payload, "reason_code"),
         )
     except InvalidShipmentCommand as exc:
         raise InvalidWebhookPayload(str(exc)) from exc

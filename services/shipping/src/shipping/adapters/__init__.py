@@ -1,0 +1,1 @@
+"""shipping adapters: read models and their projector, the label worker loop."""

@@ -1,0 +1,1 @@
+"""HTTP API of the shipping service: routers, request/response models, dependencies."""

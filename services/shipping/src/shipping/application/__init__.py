@@ -1,0 +1,1 @@
+"""shipping application layer: commands, queries and policies over the domain."""

@@ -1,0 +1,1 @@
+"""shipping integration: the public language in (orders events) and out (shipping events)."""
