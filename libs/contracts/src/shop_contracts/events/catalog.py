@@ -21,6 +21,7 @@ __all__ = [
     "PriceChanged",
     "ProductArchived",
     "ProductPublished",
+    "ProductUnpublished",
     "ProductUpdated",
     "PublishedSku",
     "SkuCreated",
@@ -50,6 +51,11 @@ class _ProductSnapshot(ContractEvent):
         default_factory=list, description="Category names from the root to the leaf"
     )
     brand: str | None = None
+    brand_id: UUID | None = Field(default=None, description="Id of the brand named by `brand`")
+    category_ids: list[UUID] = Field(
+        default_factory=list,
+        description="Category ids from the root to the leaf (the ids of `category_path`)",
+    )
     tags: list[str] = Field(default_factory=list)
     images: list[str] = Field(default_factory=list, description="Image URLs, primary first")
     skus: list[PublishedSku] = Field(min_length=1)
@@ -72,6 +78,15 @@ class ProductArchived(ContractEvent):
 
     product_id: ProductId
     archived_by: UserId | None = None
+
+
+@contract("catalog.product_unpublished", version=1, topic=CATALOG_EVENTS)
+class ProductUnpublished(ContractEvent):
+    """A published product was taken off the store (it is a draft again and may be published
+    later as a new version): it must disappear from search and storefront. Published by catalog."""
+
+    product_id: ProductId
+    unpublished_by: UserId | None = None
 
 
 @contract("catalog.price_changed", version=1, topic=CATALOG_EVENTS)

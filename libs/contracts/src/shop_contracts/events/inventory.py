@@ -21,6 +21,7 @@ __all__ = [
     "ReservationReleased",
     "Shortage",
     "StockAdjusted",
+    "StockLevelChanged",
     "StockReserved",
 ]
 
@@ -111,3 +112,17 @@ class LowStock(ContractEvent):
     warehouse_id: WarehouseId
     available: int
     reorder_point: NonNegativeInt
+
+
+@contract("inventory.stock_level_changed", version=1, topic=INVENTORY_EVENTS)
+class StockLevelChanged(ContractEvent):
+    """The absolute stock level of a SKU in a warehouse after any change (adjustment, reservation,
+    release, commit). Published by inventory for every change of a stock item, beside the event
+    that says why; aggregate = the stock item, so ``aggregate_version`` orders the levels of one
+    item (a consumer keeps the level with the highest version, e.g. as an external version)."""
+
+    sku_id: SkuId
+    warehouse_id: WarehouseId
+    on_hand: NonNegativeInt = Field(description="On-hand quantity after the change")
+    reserved: NonNegativeInt = Field(description="Reserved quantity after the change")
+    available: int = Field(description="on_hand - reserved after the change")

@@ -120,6 +120,12 @@ class PaymentRequested(ContractEvent):
     payment_id: PaymentId
     customer_id: CustomerId
     amount: Money
+    payment_token: str | None = Field(
+        default=None,
+        max_length=255,
+        description="The payment provider's token for the customer's payment method (e.g. "
+        "tok_...), given at checkout; never card data. None when the order carries none.",
+    )
 
 
 class ShipmentRequestLine(ContractValue):

@@ -18,14 +18,19 @@ from shop_contracts.registry import contract
 from shop_contracts.topics import TENANCY_EVENTS
 
 __all__ = [
+    "DomainAdded",
+    "DomainRemoved",
     "RoleChanged",
+    "StoreConfigChanged",
     "TenantCreated",
     "TenantDeleted",
+    "TenantReactivated",
     "TenantSuspended",
     "UserRegistered",
 ]
 
 UserKind = Literal["staff", "customer"]
+CapturePolicy = Literal["on_confirmation", "on_shipment"]
 
 
 @contract("tenancy.tenant_created", version=1, topic=TENANCY_EVENTS)
@@ -38,6 +43,13 @@ class TenantCreated(ContractEvent):
     currency: CurrencyCode = Field(description="The store's default currency")
     domain: str | None = Field(default=None, description="Primary domain, if one is set")
     plan_code: str | None = Field(default=None, description="Subscription plan, e.g. starter")
+    timezone: str | None = Field(
+        default=None, description="IANA time zone of the store, e.g. Asia/Kolkata"
+    )
+    capture_policy: CapturePolicy | None = Field(
+        default=None,
+        description="When payments capture an authorised payment (on_confirmation if absent)",
+    )
 
 
 @contract("tenancy.tenant_suspended", version=1, topic=TENANCY_EVENTS)
@@ -48,6 +60,42 @@ class TenantSuspended(ContractEvent):
     tenant_id: TenantId
     reason: str = Field(min_length=1)
     suspended_by: UserId | None = Field(default=None, description="None when automatic")
+
+
+@contract("tenancy.tenant_reactivated", version=1, topic=TENANCY_EVENTS)
+class TenantReactivated(ContractEvent):
+    """A suspended store trades again. Published by tenancy; aggregate = the tenant."""
+
+    tenant_id: TenantId
+    reactivated_by: UserId | None = Field(default=None, description="None when automatic")
+
+
+@contract("tenancy.domain_added", version=1, topic=TENANCY_EVENTS)
+class DomainAdded(ContractEvent):
+    """A custom domain now serves the store: storefront calls on that host belong to the tenant.
+    Published by tenancy; aggregate = the tenant."""
+
+    tenant_id: TenantId
+    hostname: str = Field(min_length=1, description="Lowercase ASCII (IDNA) host name")
+
+
+@contract("tenancy.domain_removed", version=1, topic=TENANCY_EVENTS)
+class DomainRemoved(ContractEvent):
+    """A custom domain no longer serves the store. Published by tenancy; aggregate = the tenant."""
+
+    tenant_id: TenantId
+    hostname: str = Field(min_length=1, description="Lowercase ASCII (IDNA) host name")
+
+
+@contract("tenancy.store_config_changed", version=1, topic=TENANCY_EVENTS)
+class StoreConfigChanged(ContractEvent):
+    """The store's configuration changed; the payload is the complete new configuration.
+    Published by tenancy; aggregate = the tenant."""
+
+    tenant_id: TenantId
+    currency: CurrencyCode = Field(description="The store's default currency")
+    timezone: str = Field(min_length=1, description="IANA time zone, e.g. Asia/Kolkata")
+    capture_policy: CapturePolicy = Field(description="When payments capture an authorised payment")
 
 
 @contract("tenancy.tenant_deleted", version=1, topic=TENANCY_EVENTS)

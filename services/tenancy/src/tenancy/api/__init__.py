@@ -1,0 +1,1 @@
+"""HTTP API of the tenancy service: routers, request/response models, dependencies."""
