@@ -20,6 +20,8 @@ alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/
 healthy() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(port_of "$1")/healthz"; }
 
 up() {
+  # The tenancy signing key and other local secrets (idempotent).
+  bash "$REPO/deploy/local/secrets.sh"
   for s in $SERVICES; do
     if alive "$s" && healthy "$s"; then continue; fi
     (

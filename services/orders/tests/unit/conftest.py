@@ -60,3 +60,55 @@ def recorded() -> Callable[[Aggregate], list[str]]:
 @pytest.fixture
 def customer_id() -> UUID:
     return uuid4()
+
+
+# -- application fakes (the ports of orders.application.ports, in memory) -------------------------
+
+from collections.abc import Iterable, Mapping  # noqa: E402
+
+from orders.application.ports import CartRecord, SkuPrice  # noqa: E402
+from orders.domain.cart import Cart  # noqa: E402
+
+
+class FakeCartStore:
+    def __init__(self) -> None:
+        self.carts: dict[tuple[UUID, UUID], CartRecord] = {}
+
+    async def create(self, tenant_id: UUID, customer_id: UUID) -> CartRecord:
+        record = CartRecord(uuid4(), tenant_id, customer_id, Cart())
+        self.carts[(tenant_id, record.cart_id)] = record
+        return record
+
+    async def get(self, tenant_id: UUID, cart_id: UUID) -> CartRecord | None:
+        return self.carts.get((tenant_id, cart_id))
+
+    async def update(self, tenant_id: UUID, cart_id: UUID, change: Any) -> CartRecord | None:
+        record = self.carts.get((tenant_id, cart_id))
+        if record is None:
+            return None
+        changed = CartRecord(record.cart_id, tenant_id, record.customer_id, change(record.cart))
+        self.carts[(tenant_id, cart_id)] = changed
+        return changed
+
+    async def delete(self, tenant_id: UUID, cart_id: UUID) -> None:
+        self.carts.pop((tenant_id, cart_id), None)
+
+
+class FakePriceBook:
+    def __init__(self) -> None:
+        self.skus: dict[tuple[UUID, UUID], SkuPrice] = {}
+
+    def publish(self, tenant_id: UUID, sku: SkuPrice) -> None:
+        self.skus[(tenant_id, sku.sku_id)] = sku
+
+    async def lookup(self, tenant_id: UUID, sku_ids: Iterable[UUID]) -> Mapping[UUID, SkuPrice]:
+        return {s: self.skus[(tenant_id, s)] for s in sku_ids if (tenant_id, s) in self.skus}
+
+
+class FakeOrderNumbers:
+    def __init__(self) -> None:
+        self.taken: dict[UUID, int] = {}
+
+    async def next_number(self, tenant_id: UUID) -> str:
+        self.taken[tenant_id] = self.taken.get(tenant_id, 1000) + 1
+        return str(self.taken[tenant_id])

@@ -10,6 +10,7 @@ from typing import ClassVar
 from shop_runtime.aggregate import DomainError, NotFound
 
 __all__ = [
+    "CardDataRefused",
     "CartLimitExceeded",
     "CurrencyMismatch",
     "EmptyCart",
@@ -86,3 +87,9 @@ class CurrencyMismatch(OrdersError):
     """Amounts in different currencies where one currency is required."""
 
     code: ClassVar[str] = "currency_mismatch"
+
+
+class CardDataRefused(OrdersError):
+    """Something that looks like a card number where a provider token belongs: never stored."""
+
+    code: ClassVar[str] = "card_data_refused"

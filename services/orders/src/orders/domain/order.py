@@ -18,6 +18,7 @@ Every step appends a `StatusChange` to ``history`` with who or what caused it (`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from shop_runtime.aggregate import TenantAggregate
 
 from orders.domain.checkout import OrderLine, OrderTotals
 from orders.domain.errors import (
+    CardDataRefused,
     CurrencyMismatch,
     IllegalTransition,
     InvalidOrder,
@@ -57,6 +59,7 @@ __all__ = [
     "payment_id_for",
     "reservation_id_for",
     "shipment_id_for",
+    "valid_payment_token",
 ]
 
 DEFAULT_PAYMENT_TIMEOUT: Final = timedelta(minutes=15)
@@ -109,6 +112,8 @@ class CancelReason(StrEnum):
     PAYMENT_FAILED = "payment_failed"
     PAYMENT_TIMEOUT = "payment_timeout"
     RESERVATION_EXPIRED = "reservation_expired"
+    RESERVATION_TIMEOUT = "reservation_timeout"
+    """Inventory did not answer the order (neither reserved nor refused) in time."""
     CUSTOMER_REQUEST = "customer_request"
     STAFF_CANCELLED = "staff_cancelled"
 
@@ -197,7 +202,9 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
         _T.CANCEL,
         _S.PENDING,
         _S.CANCELLED,
-        frozenset({_R.OUT_OF_STOCK, _R.CUSTOMER_REQUEST, _R.STAFF_CANCELLED}),
+        frozenset(
+            {_R.OUT_OF_STOCK, _R.RESERVATION_TIMEOUT, _R.CUSTOMER_REQUEST, _R.STAFF_CANCELLED}
+        ),
     ),
     Transition(
         _T.CANCEL,
@@ -254,6 +261,22 @@ def _aware(moment: datetime, name: str) -> datetime:
     return moment
 
 
+_PAYMENT_TOKEN = re.compile(r"^[\x21-\x7e]{1,255}$")
+_CARD_NUMBER = re.compile(r"\d{12,19}")
+
+
+def valid_payment_token(token: str | None) -> str | None:
+    """A provider token (``tok_...``) is kept to ask payments for the authorization later; a card
+    number is refused outright so that no primary account number ever lands in the event store."""
+    if token is None:
+        return None
+    if _CARD_NUMBER.search(re.sub(r"[\s-]", "", token)):
+        raise CardDataRefused("payment_token must be a provider token, never card data")
+    if not _PAYMENT_TOKEN.match(token):
+        raise InvalidOrder("payment_token must be 1-255 visible ASCII characters")
+    return token
+
+
 def _address(address: Mapping[str, Any], name: str) -> dict[str, Any]:
     # Validated with the contract's Address so that the relay can always publish the order:
     # an address the wire would refuse is refused here, at checkout, with a 422.
@@ -282,6 +305,11 @@ class Order(TenantAggregate):
     * ``Delivered(shipment_id)`` → ``orders.order_delivered`` (delivered_at = ``at``)
     * ``Returned(shipment_id, reason)`` (private for now)
     * ``Refunded(refund_id, payment_id, amount, currency, reason)`` → ``orders.order_refunded``
+    * ``CompensationRequested(what, reason, reservation_id, payment_id)`` (a success arrived
+      after the cancellation) → ``orders.order_cancelled`` again
+
+    ``Placed`` and ``PaymentRequested`` also carry ``payment_token`` (the provider's token, for
+    ``orders.payment_requested``).
     """
 
     @staticmethod
@@ -305,9 +333,12 @@ class Order(TenantAggregate):
         shipping_address: Mapping[str, Any],
         placed_at: datetime,
         billing_address: Mapping[str, Any] | None = None,
+        payment_token: str | None = None,
     ) -> Order:
         """Place an order (status pending). ``order_number`` is the tenant's next number,
-        assigned by the application. Raises `InvalidOrder` / `CurrencyMismatch` (422)."""
+        assigned by the application. ``payment_token`` is the payment provider's token, passed
+        on to payments with the payment request. Raises `InvalidOrder` / `CurrencyMismatch` /
+        `CardDataRefused` (422)."""
         line_list = list(lines)
         if not line_list:
             raise InvalidOrder("an order needs at least one line")
@@ -320,6 +351,7 @@ class Order(TenantAggregate):
         if totals.subtotal != Money.total((ln.line_total for ln in line_list), currency):
             raise InvalidOrder("the subtotal must equal the sum of the line totals")
         shipping = _address(shipping_address, "shipping address")
+        token = valid_payment_token(payment_token)
         return cls(
             tenant_id=tenant_id,
             order_number=order_number.strip(),
@@ -351,6 +383,7 @@ class Order(TenantAggregate):
             cause_kind=CauseKind.CUSTOMER.value,
             cause_ref=str(customer_id),
             order_id=order_id,
+            payment_token=token,
         )
 
     @event("Placed")
@@ -374,8 +407,10 @@ class Order(TenantAggregate):
         payment_id: UUID,
         cause_kind: str,
         cause_ref: str | None,
+        payment_token: str | None = None,
     ) -> None:
         self.order_number = order_number
+        self.payment_token = payment_token
         self.customer_id = customer_id
         self.currency = currency
         self.lines = tuple(
@@ -423,6 +458,7 @@ class Order(TenantAggregate):
         self.returned_at: datetime | None = None
         self.refund_ids: tuple[UUID, ...] = ()
         self.refunded: Money = Money.zero(currency)
+        self.compensations: tuple[str, ...] = ()
 
     # -- queries ----------------------------------------------------------------------------------
 
@@ -445,12 +481,23 @@ class Order(TenantAggregate):
             return CheckoutStep.ABORTED
         return CheckoutStep.COMPLETED
 
-    def timed_out(self, now: datetime) -> CancelReason | None:
+    def reservation_due_at(self, reservation_timeout: timedelta) -> datetime:
+        """When a pending order stops waiting for inventory's answer."""
+        return self.placed_at + reservation_timeout
+
+    def timed_out(
+        self, now: datetime, *, reservation_timeout: timedelta | None = None
+    ) -> CancelReason | None:
         """The reason to cancel the order at ``now`` if a checkout deadline passed, else None.
 
-        Only an order waiting for its payment has deadlines: the payment's (``payment_due_at``)
-        and the reservation's expiry; the earlier one that passed wins.
+        A pending order has a deadline only when ``reservation_timeout`` is given: inventory must
+        answer the order within it (``reservation_timeout``). An order waiting for its payment
+        has the payment's (``payment_due_at``) and the reservation's expiry; the earlier one that
+        passed wins.
         """
+        if self.status is OrderStatus.PENDING and reservation_timeout is not None:
+            due = self.reservation_due_at(reservation_timeout)
+            return CancelReason.RESERVATION_TIMEOUT if now >= due else None
         if self.status is not OrderStatus.AWAITING_PAYMENT:
             return None
         deadlines = [
@@ -496,6 +543,7 @@ class Order(TenantAggregate):
             at=at,
             cause_kind=cause.kind.value,
             cause_ref=cause.ref,
+            payment_token=self.payment_token,
         )
         return Outcome.APPLIED
 
@@ -576,6 +624,31 @@ class Order(TenantAggregate):
         if self.is_cancelled:
             return self._already_cancelled(reason)
         return self._cancel(reason, cause, at)
+
+    def request_compensation(
+        self, what: str, cause: Cause, *, at: datetime | None = None
+    ) -> Outcome:
+        """Ask again for the release of a reservation (``what="reservation"``) or the void of a
+        payment (``"payment"``) that succeeded after the order was cancelled (a REJECTED_LATE
+        outcome). Recorded once per kind; the relay publishes it as another
+        ``orders.order_cancelled``, so the service that now holds the stock or the authorization
+        sees a cancellation that comes after it, whatever the order of the first messages."""
+        if what not in ("reservation", "payment"):
+            raise InvalidOrder(f"nothing to compensate called {what!r}")
+        if not self.is_cancelled or self.cancellation_reason is None:
+            raise IllegalTransition("only a cancelled order compensates late successes")
+        if what in self.compensations:
+            return Outcome.DUPLICATE
+        self._compensation_requested(
+            what=what,
+            reason=self.cancellation_reason.value,
+            reservation_id=self.reservation_id,
+            payment_id=self.payment_id if (what == "payment" or self.payment_requested) else None,
+            at=at or _now(),
+            cause_kind=cause.kind.value,
+            cause_ref=cause.ref,
+        )
+        return Outcome.APPLIED
 
     # -- fulfilment (reactions to shipping and payments) ------------------------------------------
 
@@ -773,12 +846,27 @@ class Order(TenantAggregate):
         at: datetime,
         cause_kind: str,
         cause_ref: str | None,
+        payment_token: str | None = None,
     ) -> None:
         self._record(status, at, cause_kind, cause_ref, None)
         self.stock_reserved = True
         self.reservation_expires_at = reservation_expires_at
         self.payment_requested = True
         self.payment_due_at = payment_due_at
+
+    @event("CompensationRequested")
+    def _compensation_requested(
+        self,
+        what: str,
+        reason: str,
+        reservation_id: UUID,
+        payment_id: UUID | None,
+        at: datetime,
+        cause_kind: str,
+        cause_ref: str | None,
+    ) -> None:
+        # Not a status change: the order stays cancelled and its history is unchanged.
+        self.compensations = (*self.compensations, what)
 
     @event("Confirmed")
     def _confirmed(

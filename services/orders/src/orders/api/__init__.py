@@ -1,0 +1,1 @@
+"""HTTP API of the orders service: routers, request/response models, dependencies."""

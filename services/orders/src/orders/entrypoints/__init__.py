@@ -1,0 +1,1 @@
+"""Processes of the orders service (api; relay, consumer and projector to come)."""
