@@ -7,16 +7,19 @@ see ``search_index``).
 - Catalog events target the product document ``<tenant>:<product>`` and carry the product
   aggregate's version (``Envelope.aggregate_version``); the document takes one only if it is newer
   than the ``source_version`` it holds.
-- Stock levels (``inventory.stock_adjusted``, ``inventory.low_stock``: both carry the absolute
-  ``available`` of one stock item = SKU x warehouse, with the stock item's version) are kept per
-  warehouse under that version, first in the SKU's stock document, then in the product document. A
-  SKU's availability is the sum over its warehouses.
+- Stock levels (``inventory.stock_level_changed``, published for every change of a stock item
+  (adjustment, reservation, release, commit), and ``inventory.stock_adjusted`` /
+  ``inventory.low_stock``: all carry the absolute ``available`` of one stock item = SKU x
+  warehouse, with the stock item's version as ``aggregate_version``) are kept per warehouse under
+  that version, first in the SKU's stock document, then in the product document. A SKU's
+  availability is the sum over its warehouses. Several of them for one version (StockAdjusted and
+  StockLevelChanged of the same change) carry the same level, so the first one wins harmlessly.
 - Reservation events (``inventory.stock_reserved`` / ``reservation_released`` /
   ``reservation_committed``) are not applied: their aggregate is the reservation and their lines
-  carry a quantity, not the stock item's resulting availability and version, so they cannot be
-  applied idempotently or in order against stock levels. Until the inventory contract carries
-  that (per line ``available_after`` + ``stock_item_version``, additive), availability moves on
-  StockAdjusted and LowStock only.
+  carry a quantity, not the stock item's resulting level; the ``stock_level_changed`` published
+  beside each of them is what moves availability.
+- ``catalog.product_unpublished`` marks the document ``unpublished`` (kept with its version, like
+  an archived one, so a late older snapshot stays a no-op); search shows published ones only.
 
 Why availability goes through the SKU's stock document: a stock event names a SKU, not its
 product, and may arrive before the product is published. ``apply`` runs in three steps whose order
@@ -50,10 +53,11 @@ from shop_contracts.events.catalog import (
     PriceChanged,
     ProductArchived,
     ProductPublished,
+    ProductUnpublished,
     ProductUpdated,
     SkuCreated,
 )
-from shop_contracts.events.inventory import LowStock, StockAdjusted
+from shop_contracts.events.inventory import LowStock, StockAdjusted, StockLevelChanged
 from shop_contracts.events.tenancy import TenantDeleted
 from shop_contracts.money import Money
 
@@ -91,9 +95,11 @@ HANDLED_EVENT_TYPES: frozenset[str] = frozenset(
         "catalog.product_published",
         "catalog.product_updated",
         "catalog.product_archived",
+        "catalog.product_unpublished",
         "catalog.price_changed",
         "catalog.sku_created",
         "inventory.stock_adjusted",
+        "inventory.stock_level_changed",
         "inventory.low_stock",
         "tenancy.tenant_deleted",
     }
@@ -125,9 +131,9 @@ def product_document(
 ) -> dict[str, Any]:
     """The search document of a product snapshot event, availability not yet known.
 
-    The contract carries the brand as a name only and the category as the leaf id plus the names
-    from the root: ``brand.id`` stays empty and ``category.path`` holds the leaf id only, until
-    the catalog contract adds the brand id and the ancestor ids.
+    ``category.path`` holds the category ids from the root to the leaf (``category_ids``), so "in
+    category X or below" is one term query; an event from before ``category_ids`` existed gives
+    the leaf id only. ``brand.id`` is empty for events from before ``brand_id`` existed.
     """
     skus: list[dict[str, Any]] = []
     option_values: set[str] = set()
@@ -161,10 +167,14 @@ def product_document(
         "description": event.description,
         "tags": list(event.tags),
         "images": list(event.images),
-        "brand": {"id": None, "name": event.brand} if event.brand else None,
+        "brand": (
+            {"id": None if event.brand_id is None else str(event.brand_id), "name": event.brand}
+            if event.brand
+            else None
+        ),
         "category": {
             "id": None if event.category_id is None else str(event.category_id),
-            "path": [] if event.category_id is None else [str(event.category_id)],
+            "path": _category_path(event),
             "path_names": list(event.category_path),
         },
         "option_values": sorted(option_values),
@@ -181,6 +191,12 @@ def product_document(
         "updated_at": occurred,
         "source_version": envelope.aggregate_version,
     }
+
+
+def _category_path(event: ProductPublished | ProductUpdated) -> list[str]:
+    if event.category_ids:
+        return [str(category_id) for category_id in event.category_ids]
+    return [] if event.category_id is None else [str(event.category_id)]
 
 
 # -- stock and freshness documents (pure mutations) ----------------------------------------------
@@ -296,6 +312,12 @@ def _archive(document: Document) -> None:
     document["status"] = "archived"
 
 
+def _unpublish(document: Document) -> None:
+    # Kept with its version, like an archived one; the next publication (a newer snapshot)
+    # replaces it and makes it searchable again.
+    document["status"] = "unpublished"
+
+
 # -- the projector -------------------------------------------------------------------------------
 
 
@@ -373,7 +395,7 @@ class SearchProjector:
                 key = (stock_doc_id(tenant, event.sku_id), tenant)
                 mutation = link_sku(tenant, str(event.sku_id), str(event.product_id))
                 stock_changes.setdefault(key, []).append(mutation)
-            elif isinstance(event, StockAdjusted | LowStock):
+            elif isinstance(event, StockLevelChanged | StockAdjusted | LowStock):
                 level = StockLevel(
                     tenant_id=tenant,
                     sku_id=str(event.sku_id),
@@ -400,6 +422,8 @@ class SearchProjector:
                 mutation = replace_product(document)
             elif isinstance(event, ProductArchived):
                 mutation = amend_product(version, occurred, _archive)
+            elif isinstance(event, ProductUnpublished):
+                mutation = amend_product(version, occurred, _unpublish)
             elif isinstance(event, PriceChanged):
                 mutation = amend_product(version, occurred, _set_price(event))
             else:
@@ -488,5 +512,10 @@ class SearchProjector:
 
 
 _PRODUCT_STATE_EVENTS = frozenset(
-    {"catalog.product_published", "catalog.product_updated", "catalog.product_archived"}
+    {
+        "catalog.product_published",
+        "catalog.product_updated",
+        "catalog.product_archived",
+        "catalog.product_unpublished",
+    }
 )

@@ -91,7 +91,7 @@ class SearchParams(BaseModel):
     brands: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list,
         max_length=50,
-        description="Brand names (the catalog contract carries no brand id yet)",
+        description="Brand names (brand_ids is the precise filter)",
     )
     category_id: UUID | None = Field(
         default=None, description="Products in this category or below it"
@@ -158,6 +158,7 @@ class FacetBucket(BaseModel):
     value: str
     count: int
     label: str | None = None
+    id: str | None = Field(default=None, description="The brand's id (brand facets)")
 
 
 class PriceRangeBucket(BaseModel):
@@ -281,7 +282,10 @@ def _price_ranges(boundaries: tuple[Decimal, ...]) -> list[dict[str, str]]:
 
 def _aggregations() -> dict[str, Any]:
     return {
-        "brands": {"terms": {"field": "brand.name", "size": 50}},
+        "brands": {
+            "terms": {"field": "brand.name", "size": 50},
+            "aggs": {"id": {"terms": {"field": "brand.id", "size": 1}}},
+        },
         "categories": {
             "terms": {"field": "category.id", "size": 50},
             "aggs": {"label": {"top_hits": {"size": 1, "_source": ["category.path_names"]}}},
@@ -359,6 +363,11 @@ def _item(source: dict[str, Any]) -> SearchItem:
     )
 
 
+def _first_key(aggregation: dict[str, Any] | None) -> str | None:
+    buckets = (aggregation or {}).get("buckets") or []
+    return str(buckets[0]["key"]) if buckets else None
+
+
 def _facets(aggregations: dict[str, Any]) -> Facets:
     options: dict[str, list[FacetBucket]] = defaultdict(list)
     for bucket in aggregations["options"]["buckets"]:
@@ -375,7 +384,7 @@ def _facets(aggregations: dict[str, Any]) -> Facets:
         )
     return Facets(
         brands=[
-            FacetBucket(value=b["key"], count=b["doc_count"])
+            FacetBucket(value=b["key"], count=b["doc_count"], id=_first_key(b.get("id")))
             for b in aggregations["brands"]["buckets"]
         ],
         categories=categories,

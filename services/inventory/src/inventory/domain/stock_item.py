@@ -181,6 +181,8 @@ class StockItem(TenantAggregate):
             )
         was_low = self.is_low
         self._adjusted(
+            sku_id=self.sku_id,
+            warehouse_id=self.warehouse_id,
             delta=delta,
             reason=reason.value,
             adjusted_by=adjusted_by,
@@ -228,6 +230,8 @@ class StockItem(TenantAggregate):
             )
         was_low = self.is_low
         self._reserved(
+            sku_id=self.sku_id,
+            warehouse_id=self.warehouse_id,
             reservation_id=reservation_id,
             quantity=quantity,
             on_hand=self.on_hand,
@@ -245,6 +249,8 @@ class StockItem(TenantAggregate):
         if held is None:
             return Outcome.DUPLICATE
         self._released(
+            sku_id=self.sku_id,
+            warehouse_id=self.warehouse_id,
             reservation_id=reservation_id,
             quantity=held,
             reason=reason,
@@ -261,6 +267,8 @@ class StockItem(TenantAggregate):
         if held is None:
             return Outcome.DUPLICATE
         self._committed(
+            sku_id=self.sku_id,
+            warehouse_id=self.warehouse_id,
             reservation_id=reservation_id,
             quantity=held,
             on_hand=self.on_hand - held,
@@ -292,15 +300,24 @@ class StockItem(TenantAggregate):
 
     def _signal_if_low(self, was_low: bool) -> None:
         if self.is_low and not was_low:
-            self._low_stock_reached(available=self.available, reorder_point=self.reorder_point)
+            self._low_stock_reached(
+                sku_id=self.sku_id,
+                warehouse_id=self.warehouse_id,
+                available=self.available,
+                reorder_point=self.reorder_point,
+            )
 
     # -- events -----------------------------------------------------------------------------------
+    # Every event names its SKU and warehouse (the item's id is a hash of them), so the relay and
+    # the projector can publish and project it alone, without loading the item.
     # Event methods only apply state; every check happens in the commands above, so replaying an
     # old event can never fail on a rule that changed since.
 
     @event("Adjusted")
     def _adjusted(
         self,
+        sku_id: UUID,
+        warehouse_id: UUID,
         delta: int,
         reason: str,
         adjusted_by: UUID | None,
@@ -317,7 +334,14 @@ class StockItem(TenantAggregate):
 
     @event("Reserved")
     def _reserved(
-        self, reservation_id: UUID, quantity: int, on_hand: int, reserved: int, available: int
+        self,
+        sku_id: UUID,
+        warehouse_id: UUID,
+        reservation_id: UUID,
+        quantity: int,
+        on_hand: int,
+        reserved: int,
+        available: int,
     ) -> None:
         self.holds[reservation_id] = quantity
         self.reserved += quantity
@@ -325,6 +349,8 @@ class StockItem(TenantAggregate):
     @event("Released")
     def _released(
         self,
+        sku_id: UUID,
+        warehouse_id: UUID,
         reservation_id: UUID,
         quantity: int,
         reason: str,
@@ -338,7 +364,14 @@ class StockItem(TenantAggregate):
 
     @event("Committed")
     def _committed(
-        self, reservation_id: UUID, quantity: int, on_hand: int, reserved: int, available: int
+        self,
+        sku_id: UUID,
+        warehouse_id: UUID,
+        reservation_id: UUID,
+        quantity: int,
+        on_hand: int,
+        reserved: int,
+        available: int,
     ) -> None:
         del self.holds[reservation_id]
         self.settled[reservation_id] = _COMMITTED
@@ -346,5 +379,7 @@ class StockItem(TenantAggregate):
         self.on_hand -= quantity
 
     @event("LowStockReached")
-    def _low_stock_reached(self, available: int, reorder_point: int) -> None:
+    def _low_stock_reached(
+        self, sku_id: UUID, warehouse_id: UUID, available: int, reorder_point: int
+    ) -> None:
         pass

@@ -12,7 +12,7 @@ from shop_runtime.aggregate import TenantAggregate
 from inventory.domain.errors import InventoryError
 from inventory.domain.outcome import Outcome
 
-__all__ = ["InvalidWarehouse", "Warehouse", "normalized_code"]
+__all__ = ["InvalidWarehouse", "Warehouse", "WarehouseDirectory", "normalized_code"]
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")
 
@@ -91,3 +91,39 @@ class Warehouse(TenantAggregate):
     @event("Reactivated")
     def _reactivated(self) -> None:
         self.active = True
+
+
+class WarehouseDirectory(TenantAggregate):
+    """The warehouses of one tenant, with whether each is active: one per tenant, id
+    ``derived_id(tenant_id, "warehouses")``.
+
+    The event store cannot list a tenant's aggregates, and stock item ids are derived from
+    (tenant, SKU, warehouse): with this list the application finds every stock item of a SKU by
+    id, from the event store itself (a read model could lag behind a just-registered warehouse and
+    make an order fail for want of stock that exists). Saved together with the `Warehouse` it
+    lists, so the two never disagree.
+    """
+
+    @staticmethod
+    def create_id(tenant_id: UUID) -> UUID:
+        return derived_id(tenant_id, "warehouses")
+
+    @event("Created")
+    def __init__(self, tenant_id: UUID) -> None:
+        # warehouse id -> active
+        self.warehouses: dict[UUID, bool] = {}
+
+    def active_ids(self) -> list[UUID]:
+        """Active warehouses, in a stable order."""
+        return sorted((w for w, active in self.warehouses.items() if active), key=str)
+
+    def track(self, warehouse: Warehouse) -> Outcome:
+        """Record the warehouse (and whether it is active) if the list does not say so already."""
+        if self.warehouses.get(warehouse.id) == warehouse.active:
+            return Outcome.DUPLICATE
+        self._listed(warehouse_id=warehouse.id, active=warehouse.active)
+        return Outcome.APPLIED
+
+    @event("Listed")
+    def _listed(self, warehouse_id: UUID, active: bool) -> None:
+        self.warehouses[warehouse_id] = active

@@ -1,0 +1,1 @@
+"""HTTP API of the catalog service: routers, request/response models, dependencies."""

@@ -1,0 +1,1 @@
+"""Processes of the catalog service (api; relay, consumer and projector to come)."""

@@ -1,0 +1,1 @@
+"""inventory adapters: read-model tables, the projector, queries and the expiry sweeper."""

@@ -1,0 +1,1 @@
+"""HTTP API of the inventory service: routers, request/response models, dependencies."""

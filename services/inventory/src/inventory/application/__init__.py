@@ -1,0 +1,1 @@
+"""inventory application: commands, queries' ports and policies (reactions to inbound events)."""

@@ -1,0 +1,1 @@
+"""Processes of the inventory service (api; relay, consumer and projector to come)."""

@@ -1,0 +1,1 @@
+"""inventory integration: contract events in (inbound) and out (outbound)."""
