@@ -33,7 +33,9 @@ def create_engine(
 
 
 @asynccontextmanager
-async def tenant_transaction(engine: AsyncEngine, tenant_id: UUID) -> AsyncIterator[AsyncConnection]:
+async def tenant_transaction(
+    engine: AsyncEngine, tenant_id: UUID
+) -> AsyncIterator[AsyncConnection]:
     """One transaction in which RLS sees exactly `tenant_id`'s rows."""
     async with engine.begin() as conn:
         await conn.execute(

@@ -1,7 +1,8 @@
 """Settings every service process reads from its environment (pydantic-settings).
 
-Names match deploy/local/stack.env and docker-compose.yml; secrets come only from here, never from code.
-The defaults point at the local stack so a developer's shell needs nothing exported.
+Names match deploy/local/stack.env and docker-compose.yml. Addresses default to the local stack;
+secrets (database passwords) have no default: they come from the environment only, which
+`make` fills from deploy/local/stack.env for local runs.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
-    service_name: str = Field(default="shop", description="Name of the service (tenancy, catalog, ...)")
+    service_name: str = Field(
+        default="shop", description="Name of the service (tenancy, catalog, ...)"
+    )
 
     postgres_host: str = "127.0.0.1"
     postgres_port: int = 55432
     # The service's own database; defaults to shop_<service_name>.
     postgres_db: str | None = None
     postgres_user: str = "shop_app"
-    postgres_password: SecretStr = SecretStr("shop_app_local")
+    postgres_password: SecretStr
     postgres_owner_user: str = "shop_owner"
-    postgres_owner_password: SecretStr = SecretStr("shop_owner_local")
+    postgres_owner_password: SecretStr
     postgres_pool_size: int = 5
 
     kafka_bootstrap_servers: str = "127.0.0.1:59092"

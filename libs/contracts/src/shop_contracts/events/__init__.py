@@ -4,6 +4,7 @@ from shop_contracts.events.catalog import (
     PriceChanged,
     ProductArchived,
     ProductPublished,
+    ProductUnpublished,
     ProductUpdated,
     PublishedSku,
     SkuCreated,
@@ -17,6 +18,7 @@ from shop_contracts.events.inventory import (
     ReservationReleased,
     Shortage,
     StockAdjusted,
+    StockLevelChanged,
     StockReserved,
 )
 from shop_contracts.events.orders import (
@@ -48,9 +50,13 @@ from shop_contracts.events.shipping import (
     ShipmentShipped,
 )
 from shop_contracts.events.tenancy import (
+    DomainAdded,
+    DomainRemoved,
     RoleChanged,
+    StoreConfigChanged,
     TenantCreated,
     TenantDeleted,
+    TenantReactivated,
     TenantSuspended,
     UserRegistered,
 )
@@ -59,6 +65,8 @@ __all__ = [
     "AddedToCart",
     "Address",
     "DeliveryFailed",
+    "DomainAdded",
+    "DomainRemoved",
     "LowStock",
     "OrderCancelled",
     "OrderConfirmed",
@@ -78,6 +86,7 @@ __all__ = [
     "PriceChanged",
     "ProductArchived",
     "ProductPublished",
+    "ProductUnpublished",
     "ProductUpdated",
     "ProductViewed",
     "PublishedSku",
@@ -96,9 +105,12 @@ __all__ = [
     "Shortage",
     "SkuCreated",
     "StockAdjusted",
+    "StockLevelChanged",
     "StockReserved",
+    "StoreConfigChanged",
     "TenantCreated",
     "TenantDeleted",
+    "TenantReactivated",
     "TenantSuspended",
     "UserRegistered",
 ]
