@@ -17,7 +17,7 @@ port_of() { local v; v="$(echo "$1" | tr '[:lower:]' '[:upper:]')_PORT"; echo "$
 
 alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
-healthy() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(port_of "$1")/healthz"; }
+healthy() { curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$(port_of "$1")/healthz"; }
 
 up() {
   # The tenancy signing key and other local secrets (idempotent).

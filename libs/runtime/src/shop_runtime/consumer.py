@@ -233,7 +233,6 @@ class ConsumerRunner(ABC, Generic[H]):
 
     async def run(self) -> None:
         """Consume until `stop` is called."""
-        self._stopping.clear()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap_servers,
             group_id=self.group_id,

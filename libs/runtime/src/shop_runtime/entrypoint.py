@@ -153,6 +153,9 @@ async def _run_roles(
                 access_log=False,
                 server_header=False,
                 lifespan="on",
+                # Longer than the gateway's upstream keepalive (nginx: 60 s). With uvicorn's 5 s
+                # default, nginx reuses a connection uvicorn is closing and a POST fails with 502.
+                timeout_keep_alive=75,
             )
             server = _Server(config)
             tasks[asyncio.create_task(server.serve(), name="api")] = "api"

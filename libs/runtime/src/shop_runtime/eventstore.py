@@ -53,6 +53,7 @@ from eventsourcing.popo import POPOFactory, POPOProcessRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresProcessRecorder
 from eventsourcing.utils import Environment, EnvType, get_topic
 from psycopg import sql
+from pydantic import SecretStr
 
 from shop_runtime.aggregate import Conflict, NotFound, TenantAggregate, ensure_tenant
 from shop_runtime.settings import ServiceSettings
@@ -341,6 +342,11 @@ class ServiceApplication(Application[UUID]):
     @classmethod
     def in_memory(cls, settings: ServiceSettings | None = None, *, name: str | None = None) -> Self:
         """The same application on the in-memory store, for unit tests."""
+        if settings is None:
+            # No database: no credentials needed (they have no defaults in ServiceSettings).
+            settings = ServiceSettings(
+                postgres_password=SecretStr(""), postgres_owner_password=SecretStr("")
+            )
         return cls(settings, name=name, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
 
     # -- construction ------------------------------------------------------------------------------

@@ -111,7 +111,6 @@ class Projector(ABC):
 
     async def run(self) -> None:
         """Project until `stop` is called."""
-        self._stopping.clear()
         idle = self.idle_min
         while not self.stopping:
             if await self.run_once():

@@ -141,7 +141,6 @@ class Relay:
 
     async def run(self) -> None:
         """Relay until `stop` is called."""
-        self._stopping.clear()
         idle = self.idle_min
         try:
             while not self.stopping:

@@ -109,8 +109,12 @@ async def test_kill_between_effects_and_commit_then_restart_gives_no_double_effe
         for i in range(EVENTS)
     ]
     poison = envelopes[POISON_INDEX]
-    # The last record re-sends event 3 under a new offset (what a relay crash produces).
-    records = [*envelopes, envelopes[3]]
+    unknown = envelopes[0].model_copy(
+        update={"event_type": f"{topic.service}.something_new", "event_id": uuid4()}
+    )
+    # Then: event 3 re-sent under a new offset (what a relay crash produces), an event type this
+    # consumer does not handle (skipped, tracked), and a record that is not an envelope (DLQ).
+    records = [*envelopes, envelopes[3], unknown]
     producer = AIOKafkaProducer(bootstrap_servers=servers, enable_idempotence=True, acks="all")
     await producer.start()
     try:
@@ -121,9 +125,10 @@ async def test_kill_between_effects_and_commit_then_restart_gives_no_double_effe
                 key=envelope.kafka_key(),
                 headers=envelope.kafka_headers(),
             )
+        await producer.send_and_wait(topic.name, value=b"not an envelope", key=b"garbage")
     finally:
         await producer.stop()
-    last_offset = len(records) - 1
+    last_offset = len(records)
 
     crash_log = tmp_path / "crashes.log"
     proc = start_consumer(
@@ -174,9 +179,13 @@ async def test_kill_between_effects_and_commit_then_restart_gives_no_double_effe
     assert set(counts) == expected  # everything but the poison, including what followed it
     assert set(counts.values()) == {1}  # exactly once, despite the crash and the re-sent event
 
-    dead = await read_all(servers, topic.dlq.name, expected=1)
-    assert len(dead) == 1
-    [record] = dead
+    dead = await read_all(servers, topic.dlq.name, expected=2)
+    assert len(dead) == 2
+    record, garbage = dead
+    assert (garbage.key, garbage.value) == (b"garbage", b"not an envelope")
+    garbage_headers = {k: v.decode() for k, v in garbage.headers}
+    assert garbage_headers["dlq-attempts"] == "1"  # not retried: it can never parse
+    assert garbage_headers["dlq-source-offset"] == str(last_offset)
     headers = {k: v.decode() for k, v in record.headers}
     assert record.key == poison.kafka_key()
     assert record.value == poison.to_bytes()

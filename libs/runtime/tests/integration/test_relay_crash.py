@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 AGGREGATES = 50
 EVENTS = 2_000
 WRITERS = 4
-CYCLES = 12  # relay processes started and killed: half by themselves right after an ack
+CYCLES = 10  # relay processes started and killed: half by themselves right after an ack
 BATCH = 50
 REPO = Path(__file__).resolve().parents[4]
 
@@ -116,7 +116,6 @@ async def test_relay_survives_repeated_kill_9_without_loss_duplication_or_reorde
     burst = (EVENTS - AGGREGATES) // CYCLES
     rng = random.Random(7)
     random_kills = 0
-    T0=time.monotonic()
     standby = start_relay(test_database, app_name, topic.name, crash_log, 1.0)
     for cycle in range(CYCLES):
         writing = asyncio.ensure_future(
@@ -147,7 +146,6 @@ async def test_relay_survives_repeated_kill_9_without_loss_duplication_or_reorde
                 proc.kill()
                 proc.wait()
         await writing
-        print('cycle', cycle, time.monotonic()-T0)
     standby.kill()
     standby.wait()
     ack_crashes = crash_log.read_text().splitlines()
@@ -168,7 +166,6 @@ async def test_relay_survives_repeated_kill_9_without_loss_duplication_or_reorde
     assert proc.wait(timeout=30) == 0
     assert app.recorder.max_tracking_id(f"relay:{topic.name}") == newest
 
-    print('phase2', time.monotonic()-T0)
     # -- 3. a consumer records one effect row per delivered event --------------------------------
     table = f"relayed_{uuid4().hex[:8]}"
     async with owner_engine.begin() as conn:
@@ -213,7 +210,6 @@ async def test_relay_survives_repeated_kill_9_without_loss_duplication_or_reorde
         consumer.stop()
         await running
 
-    print('phase3', time.monotonic()-T0)
     # -- 4. every event exactly once, each aggregate's versions in order without gaps ------------
     async with owner_engine.connect() as conn:
         rows = (

@@ -82,3 +82,22 @@ def test_a_contract_of_another_topic_is_refused() -> None:
     relay = Relay(app, topic=TOPIC, translate=translate, registry=counter_registry(other))
     with pytest.raises(ValueError, match=r"rtother\.events\.v1"):
         relay.translate_notifications(notifications(app))
+
+
+async def test_the_position_moves_past_private_events_without_publishing() -> None:
+    app = CounterApp.in_memory(name="Counters")
+    tenant = uuid4()
+    counter_id = app.create_counter(tenant, "x")
+    app.rename(counter_id, tenant, "y")
+    # Everything private: nothing to produce, so no Kafka is needed (none is reachable here).
+    relay = Relay(
+        app,
+        topic=TOPIC,
+        translate=lambda event: None,
+        registry=counter_registry(TOPIC),
+        bootstrap_servers=["127.0.0.1:9"],
+    )
+
+    assert await relay.run_once() == 2
+    assert app.recorder.max_tracking_id("relay:rtunit.events.v1") == 2
+    assert await relay.run_once() == 0

@@ -8,9 +8,9 @@ position; after a consumer saved its effects and before it commits the offset).
         --table EFFECTS [--crash-after-effects N] [--poison EVENT_ID]
 
 SIGTERM stops either one gracefully. ``--wait-for-go`` makes a relay a warm standby: it imports
-everything, then waits for a line on stdin, so a test can restart a killed relay at once. The crash hooks exist only here, in test code: production
-classes expose the hook methods (`Relay.after_ack`, `ConsumerRunner.after_effects`) and do nothing
-in them.
+everything and connects, then waits for a line on stdin, so a test can replace a killed relay at
+once. The crash hooks exist only here, in test code: production classes expose the hook methods
+(`Relay.after_ack`, `ConsumerRunner.after_effects`) and do nothing in them.
 """
 
 from __future__ import annotations
@@ -86,6 +86,12 @@ async def run_relay(args: argparse.Namespace) -> None:
     )
     _install_sigterm(relay.stop)
     try:
+        if args.wait_for_go:
+            # Warm standby: connected to Postgres and Kafka, waiting for the test's signal.
+            # (The position is read after the signal, as a freshly started relay would.)
+            await relay._ensure_producer()
+            if not await asyncio.to_thread(sys.stdin.readline):
+                return  # stdin closed: the test no longer needs this standby
         await relay.run()
     finally:
         app.close()
@@ -161,8 +167,6 @@ def main() -> None:
     consumer.add_argument("--crash-after-effects", type=int, default=0)
     consumer.add_argument("--crash-log")
     args = parser.parse_args()
-    if getattr(args, "wait_for_go", False) and not sys.stdin.readline():
-        return  # stdin closed: the test no longer needs this standby
     asyncio.run(run_relay(args) if args.worker == "relay" else run_consumer(args))
 
 
