@@ -7,12 +7,12 @@ PYTEST_ARGS ?=
 # local-only credentials from this one file; real deployments set the same names in their environment.
 STACK_ENV := set -a; source deploy/local/stack.env; set +a;
 
-.PHONY: help install infra-up infra-down infra-status migrate run stop test test-unit lint format contracts bench clean-stack
+.PHONY: help install infra-up infra-down infra-status migrate run seed stop test test-unit lint format contracts bench clean-stack
 
 help:
-	@echo "make run     - start the local stack, migrate, start every service behind the gateway"
+	@echo "make run     - start the local stack, migrate, start every service behind the gateway, seed a demo store"
 	@echo "make test    - stack up if needed, lint, unit + integration + e2e tests"
-	@echo "make lint | format | contracts | bench | stop | infra-up | infra-down | infra-status"
+	@echo "make seed [N=1000] | lint | format | contracts | bench | stop | infra-up | infra-down | infra-status"
 
 # uv comes from PyPI; everything else from the lock file.
 install:
@@ -32,6 +32,10 @@ migrate: infra-up
 
 run: migrate
 	@bash deploy/local/services.sh up
+	@$(STACK_ENV) $(PY) deploy/local/demo_seed.py
+
+seed: run
+	@$(STACK_ENV) $(PY) deploy/local/demo_seed.py --large $(or $(N),1000)
 
 stop:
 	@bash deploy/local/services.sh down
