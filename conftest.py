@@ -1,29 +1,33 @@
-"""Test-session environment: the local stack's settings from deploy/local/stack.env.
+"""Test-session environment: where the integration tests find their infrastructure.
 
-`make test` already exports them; this makes a bare `uv run pytest` behave the same. Values set in
-the environment win, so CI or a developer can point tests elsewhere.
+By default the local stack's settings from deploy/local/stack.env (`make test` already exports them;
+this makes a bare `uv run pytest` behave the same; values set in the environment win). Where a
+Docker daemon answers (or SHOP_TEST_INFRA=containers), the integration fixtures get containers from
+testcontainers instead (`shop_runtime.testing.containers`); the end-to-end tests always drive the
+services of the local stack.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-from pathlib import Path
+from contextlib import ExitStack
 
-_STACK_ENV = Path(__file__).parent / "deploy" / "local" / "stack.env"
+import pytest
+from shop_runtime.testing.stack_env import local_stack_env
 
-
-def _stack_env() -> dict[str, str]:
-    # stack.env is shell (it derives paths from its own location), so let bash evaluate it.
-    out = subprocess.run(
-        ["bash", "-c", f'set -a; source "{_STACK_ENV}"; env -0'],
-        check=True,
-        capture_output=True,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-    ).stdout
-    pairs = (item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
-    return {k: v for k, v in pairs if k not in {"PATH", "PWD", "SHLVL", "_", "OLDPWD"}}
-
-
-for _name, _value in _stack_env().items():
+for _name, _value in local_stack_env().items():
     os.environ.setdefault(_name, _value)
+
+
+_containers = ExitStack()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from shop_runtime.testing.containers import containerised_stack, wants_containers
+
+    if wants_containers():
+        os.environ.update(_containers.enter_context(containerised_stack()))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _containers.close()

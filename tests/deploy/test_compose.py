@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import re
-import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from shop_runtime.settings import ServiceSettings
+from shop_runtime.testing.stack_env import local_stack_env
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -45,17 +45,9 @@ PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def read_stack_env() -> dict[str, str]:
-    """KEY=VALUE lines of stack.env (STACK_DIR, computed by the shell, is left out)."""
-    values: dict[str, str] = {}
-    for raw in STACK_ENV.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        if "$(" in value:
-            continue
-        parts = shlex.split(value)
-        values[key] = parts[0] if len(parts) == 1 else " ".join(parts)
+    """The values stack.env defines (STACK_DIR, computed from the checkout's path, is left out)."""
+    values = local_stack_env()
+    values.pop("STACK_DIR", None)
     return values
 
 
