@@ -969,7 +969,7 @@ async def checkout_storm(
                     if not (in_progress and tolerate_outage):
                         break
                     # A claim held by a request that died with the process stays "in progress"
-                    # until it counts as abandoned (minutes): wait a little, then let it be.
+                    # until it counts as abandoned (the 60 s lease): wait a little, then let it be.
                     give_up = give_up or time.monotonic() + in_progress_patience
                     if time.monotonic() > give_up:
                         # The claim of a request cut off by the crash is held until it counts as

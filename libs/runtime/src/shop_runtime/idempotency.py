@@ -141,7 +141,10 @@ class IdempotencyStore:
         *,
         wait_timeout_seconds: float = 10.0,
         poll_interval_seconds: float = 0.02,
-        lease: timedelta = timedelta(minutes=5),
+        # As long as the gateway lets a request run (proxy_read_timeout 60 s): a claim older than
+        # that belongs to a request nobody is waiting for, usually one whose process was killed.
+        # Taking it over is safe because handlers derive their ids from the key.
+        lease: timedelta = timedelta(seconds=60),
         cache_ttl: timedelta = timedelta(hours=24),
     ) -> None:
         self.engine = engine
